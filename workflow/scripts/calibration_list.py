@@ -1,0 +1,9 @@
+"""Rule calibration_list (logic in quantbench.dataset)."""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src"))
+
+from quantbench import dataset, smk  # noqa: E402
+
+smk.run(snakemake, lambda s: dataset.make_calibration_list(s.input.lst, s.params.image_dir, s.output[0]))  # noqa: F821
