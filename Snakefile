@@ -9,6 +9,12 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    model="|".join(sorted(config["models"])),
+
+
 include: "workflow/rules/fetch.smk"
 include: "workflow/rules/dataset.smk"
 include: "workflow/rules/preprocess.smk"

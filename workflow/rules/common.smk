@@ -1,4 +1,4 @@
-# Helpers shared by the rule files: config validation, input functions, target lists.
+# Helpers shared by all rules (config validation, input functions, target lists).
 import os
 import sys
 
@@ -41,10 +41,6 @@ def _validate_config():
 _validate_config()
 _SCHEMA = qconfig.load_schema(SCHEMA)
 
-wildcard_constraints:
-    model="|".join(sorted(config["models"])),
-
-
 def model_cfg(model):
     return qconfig.model_settings(config, _SCHEMA, model)
 
@@ -71,7 +67,7 @@ def calibration_source():
     if lst is None:
         return "resources/embedded/cal_list.txt"
     if _is_url(lst):
-        return "resources/calibration/" + os.path.basename(lst.split("?")[0])
+        return f"resources/calibration/{os.path.basename(lst.split('?')[0])}"
     return lst
 
 
