@@ -14,7 +14,7 @@ def load_schema(path):
         return yaml.safe_load(f)
 
 
-def check_unknown_keys(config, schema, where="config"):
+def check_unknown_keys(config, schema, where=""):
     """Raise on a key the schema does not know, naming the closest valid one."""
     if not isinstance(config, dict) or not isinstance(schema, dict):
         return

@@ -113,6 +113,12 @@ def load_image_bgr(path):
         data = np.fromfile(path, dtype=np.uint8) if os.path.exists(path) else None
     if data is None:
         raise QuantbenchError(f"image {path} does not exist", "check dataset.dir and the list that names it")
+    if data.size and data[:2].tobytes() == b"\xff\xd8" and b"\xff\xd9" not in data[-4096:].tobytes():
+        # libjpeg decodes a cut-off JPEG with a grey bottom and only a warning: refuse it
+        raise QuantbenchError(
+            f"image {path} is a truncated JPEG ({data.size} bytes, no end-of-image marker)",
+            "replace the file with a complete copy (re-download or re-extract the dataset)",
+        )
     if data.size:
         img = cv2.imdecode(data, cv2.IMREAD_COLOR)  # sniffs content: PNG named .JPEG works
     if img is None:

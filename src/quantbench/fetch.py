@@ -82,6 +82,6 @@ def get_model(out, url=None, path=None, embedded=False, md5=None, sha256=None, i
                 raise QuantbenchError(what, e.fix) from None
             if not (md5 or sha256):
                 log.warning("no md5/sha256 given for %s; its checksums are md5 %s sha256 %s", source, got_md5, got_sha)
-        gd = load_graph_def(tmp)
+        gd = load_graph_def(tmp, display=source)
         check_tensor_names(gd, inputs, outputs, source)
         log.info("%s: %d nodes, tensor names checked, written to %s", source, len(gd.node), out)

@@ -14,25 +14,29 @@ def _tf():
     return tf
 
 
-def load_graph_def(path):
-    """Parse a frozen GraphDef, with an error that says what the file is when it is not one."""
+def load_graph_def(path, display=None):
+    """Parse a frozen GraphDef, with an error that says what the file is when it is not one.
+
+    display: the name to use in messages (the user's file, when `path` is a temporary copy).
+    """
     tf = _tf()
+    shown = display or path
     if os.path.isdir(path):
         if os.path.exists(os.path.join(path, "saved_model.pb")):
             raise QuantbenchError(
-                f"{path} is a SavedModel directory, not a frozen graph (.pb GraphDef)",
+                f"{shown} is a SavedModel directory, not a frozen graph (.pb GraphDef)",
                 "freeze it first (tf.compat.v1.graph_util.convert_variables_to_constants or "
                 "convert_variables_to_constants_v2) and point the model's path at the .pb",
             )
-        raise QuantbenchError(f"{path} is a directory, not a frozen graph", "point the model's path at a .pb file")
+        raise QuantbenchError(f"{shown} is a directory, not a frozen graph", "point the model's path at a .pb file")
     if not os.path.exists(path):
-        raise QuantbenchError(f"model file {path} does not exist", "check the model's path/url in config")
+        raise QuantbenchError(f"model file {shown} does not exist", "check the model's path/url in config")
     with open(path, "rb") as f:
         data = f.read()
     head = data[:256].lstrip().lower()
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"{")):
         raise QuantbenchError(
-            f"{path} is a text/HTML file ({len(data)} bytes), not a TensorFlow GraphDef; a download probably saved an error page",
+            f"{shown} is a text/HTML file ({len(data)} bytes), not a TensorFlow GraphDef; a download probably saved an error page",
             "delete it and download the model again, or set the model's path: to a good copy",
         )
     gd = tf.compat.v1.GraphDef()
@@ -40,11 +44,11 @@ def load_graph_def(path):
         gd.ParseFromString(data)
     except Exception as e:  # google.protobuf.message.DecodeError
         raise QuantbenchError(
-            f"{path} ({len(data)} bytes) is not a valid frozen GraphDef: {e}; the file is probably truncated or not a .pb",
+            f"{shown} ({len(data)} bytes) is not a valid frozen GraphDef: {e}; the file is probably truncated or not a .pb",
             "delete it and fetch the model again (its checksum is checked), or set the model's path: to a good copy",
         ) from None
     if not gd.node:
-        raise QuantbenchError(f"{path} parses as an empty GraphDef ({len(data)} bytes)", "use the frozen .pb of the model")
+        raise QuantbenchError(f"{shown} parses as an empty GraphDef ({len(data)} bytes)", "use the frozen .pb of the model")
     return gd
 
 
@@ -115,7 +119,7 @@ def write_verified(gd, path, inputs, outputs, sample=None):
             f.write(gd.SerializeToString())
             f.flush()
             os.fsync(f.fileno())
-        back = load_graph_def(tmp)
+        back = load_graph_def(tmp, display=path)
         check_tensor_names(back, inputs, outputs, path)
         if sample is not None:
             r = Runner(back, inputs, outputs)

@@ -46,8 +46,28 @@ def calibration_batching(n, max_batch):
     raise QuantbenchError("empty calibration set", "the calibration list must name at least one image")
 
 
+def _import_inc():
+    """Import INC with the real stderr in place.
+
+    INC calibrates by capturing TensorFlow print ops from fd 2 through a stream bound as a
+    default argument at import time (`CaptureOutputToFile(stream=sys.stderr)`). Imported under a
+    replaced sys.stderr (pytest capture, Jupyter), calibration silently gets no data and INC fails
+    with "list index out of range". Binding it to the process's real stderr avoids that.
+    """
+    import sys
+
+    saved = sys.stderr
+    sys.stderr = sys.__stderr__
+    try:
+        import neural_compressor.tensorflow as inc
+        import neural_compressor.tensorflow.utils.utility  # noqa: F401  (binds the stream)
+    finally:
+        sys.stderr = saved
+    return inc
+
+
 def make_config(trial, fp32_ops):
-    from neural_compressor.tensorflow import StaticQuantConfig
+    StaticQuantConfig = _import_inc().StaticQuantConfig
 
     if trial.get("weight_granularity", "per_tensor") not in GRANULARITIES:
         raise QuantbenchError(f"weight_granularity {trial['weight_granularity']!r} is not one of {GRANULARITIES}", "fix quantize.trials in config")
@@ -93,7 +113,9 @@ def quantize_int8(
     reference: ground-truth labels, or FP32 predictions when there are none (agreement metric).
     """
     import tensorflow as tf
-    from neural_compressor.tensorflow import Model, quantize_model
+
+    inc = _import_inc()
+    Model, quantize_model = inc.Model, inc.quantize_model
 
     batch, iterations = calibration_batching(len(cal_images), calibration_batch_size)
     threshold = (1.0 - tolerance) * fp32_metric
