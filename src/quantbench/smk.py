@@ -30,23 +30,20 @@ def run(snakemake, func):
         sys.exit(1)
 
 
-def versions():
-    out = {"python": platform.python_version()}
-    for mod in ("tensorflow", "neural_compressor", "numpy", "cv2", "mlperf_loadgen"):
-        try:
-            m = __import__(mod)
-            out[mod] = getattr(m, "__version__", None)
-        except Exception:  # a stage that does not need it
-            continue
-    if out.get("mlperf_loadgen") is None:
-        try:
-            from importlib.metadata import version
+DISTRIBUTIONS = ("tensorflow", "neural-compressor-tf", "numpy", "protobuf", "opencv-python-headless", "pillow", "mlcommons-loadgen")
 
-            out["mlperf_loadgen"] = version("mlcommons-loadgen")
-        except Exception:
-            out.pop("mlperf_loadgen", None)
+
+def versions():
+    """Installed versions of the packages that shape our artifacts (by distribution metadata)."""
+    from importlib.metadata import PackageNotFoundError, version
+
     from . import __version__
 
-    out["quantbench"] = __version__
+    out = {"python": platform.python_version(), "quantbench": __version__}
+    for dist in DISTRIBUTIONS:
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
     out["TF_ENABLE_ONEDNN_OPTS"] = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
     return out
