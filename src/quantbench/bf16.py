@@ -80,3 +80,51 @@ def convert_bf16(gd, outputs, lists=None):
             "run with TF_ENABLE_ONEDNN_OPTS=1 (quantbench sets it when imported before tensorflow)",
         )
     return out, stats
+
+
+def bf16_stage(model, cache_npy, cache_index, eval_list, fp32_json, out_pb, out_json, *, inputs, outputs, argmax, label_offset, lists, eval_batch_size=50, embedded=False):
+    """The `bf16` rule: rewrite, verify (loads, runs, top-1 vs FP32), write graph and JSON."""
+    import json
+    import time
+
+    import numpy as np
+
+    from . import synthetic
+    from .dataset import Cache, read_eval_list
+    from .evaluate import predict
+    from .graph import load_graph_def, md5_sha256, write_verified
+    from .io import write_json
+    from .smk import versions
+
+    t0 = time.time()
+    with open(fp32_json, encoding="utf-8") as f:
+        fp32 = json.load(f)
+    names, labels = read_eval_list(eval_list)
+    images = Cache(cache_npy, cache_index).take(names)
+    gd, stats = convert_bf16(load_graph_def(model), outputs, lists)
+    t_rewrite = time.time() - t0
+    preds = predict(gd, images, inputs, outputs, argmax, label_offset, eval_batch_size)
+    reference = np.array(labels) if fp32["labelled"] else np.array(fp32["predictions"])
+    metric = float(np.mean(preds == reference))
+    write_verified(gd, out_pb, inputs, outputs, sample=images[:1])
+    native = cpu_has_native_bf16()
+    summary = {
+        "model": os.path.basename(model),
+        "note": synthetic.SYNTHETIC_NOTE if embedded else None,
+        "metric": fp32["metric"],
+        "fp32": fp32["value"],
+        "bf16": round(metric, 6),
+        "bf16_relative_to_fp32": round(metric / fp32["value"], 6) if fp32["value"] else None,
+        "evaluation_images": len(names),
+        "optimizer": OPTIMIZER,
+        "lists": lists,
+        **stats,
+        "cpu_native_bf16": native,
+        "cpu_note": None if native else "this CPU has no avx512_bf16/AMX: oneDNN emulates BF16, so BF16 speed here is not a result",
+        "seconds_rewrite": round(t_rewrite, 1),
+        "bf16_sha256": md5_sha256(out_pb)[1],
+        "versions": versions(),
+    }
+    write_json(out_json, summary)
+    log.info("BF16: %d of %d nodes bfloat16, %s %.4f vs FP32 %.4f", stats["bf16_nodes"], stats["nodes"], fp32["metric"], metric, fp32["value"])
+    return summary

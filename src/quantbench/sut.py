@@ -34,6 +34,7 @@ USER_CONF_KEYS = {
     "performance_sample_count_override": "performance_sample_count_override",
     "samples_per_query": "multi_stream_samples_per_query",
 }
+AUTO_MARGIN = 1.5
 OFFICIAL_KEYS = ("min_duration_ms", "min_query_count", "qsl_rng_seed", "sample_index_rng_seed", "schedule_rng_seed", "performance_sample_count_override")
 
 
@@ -163,6 +164,7 @@ def warm_up(backend, qsl_cache, rows, batch_size, iterations):
     if len(x) < batch_size:
         x = np.concatenate([x] * (batch_size // max(1, len(x)) + 1))[:batch_size]
     backend.classes(x)
+    backend.classes(x)
     t0 = time.perf_counter()
     n = max(1, iterations)
     for _ in range(n):
@@ -194,8 +196,10 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
     perf_count = min(len(names), int(settings.pop("performance_sample_count_override", official["performance_sample_count_override"])))
     settings["performance_sample_count_override"] = perf_count
     for key in ("target_qps", "target_latency"):
-        if settings.get(key) == "auto":  # from the warm-up, so the run lasts about min_duration
-            settings[key] = round(measured, 3) if key == "target_qps" else round(1000.0 / measured * batch, 3)
+        # "auto": from the warm-up. LoadGen sizes an Offline run as target_qps x min_duration, and
+        # a run that ends before min_duration is INVALID, so aim AUTO_MARGIN above the warm-up rate.
+        if settings.get(key) == "auto":
+            settings[key] = round(AUTO_MARGIN * measured, 3) if key == "target_qps" else round(1000.0 / measured * batch, 3)
     user_conf = os.path.join(outdir, "user.conf")
     with open(user_conf, "w") as f:
         f.write(user_conf_text(mlperf_model, scenario, settings))
@@ -237,3 +241,35 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
         "samples": len(names),
         "seconds": round(secs, 1),
     }
+
+
+def loadgen_stage(model, cache_npy, cache_index, eval_list, fp32_json, outdir, run_json, *, scenario, mode, inputs, outputs, argmax, label_offset, settings, mlperf_model, batch_size, intra_op, inter_op, warmup, precision):
+    """The `loadgen` rule: one LoadGen test, then its figures, validity and (accuracy mode) top-1."""
+    from .accuracy import imagenet_line, top1
+    from .dataset import read_eval_list
+    from .io import write_json
+    from .mlperf_logs import judge
+
+    if scenario == "MultiStream":
+        batch_size = int(settings.get("samples_per_query", 8))
+    record = run_test(
+        model, cache_npy, cache_index, eval_list, outdir, scenario=scenario, mode=mode, inputs=inputs, outputs=outputs,
+        argmax=argmax, label_offset=label_offset, settings=settings, mlperf_model=mlperf_model, batch_size=batch_size,
+        intra_op=intra_op, inter_op=inter_op, warmup=warmup,
+    )
+    record["precision"] = precision
+    record.update(judge(outdir, record["official"]))
+    if mode == "accuracy":
+        with open(fp32_json, encoding="utf-8") as f:
+            fp32 = json.load(f)
+        _, labels = read_eval_list(eval_list)
+        reference = labels if fp32["labelled"] else fp32["predictions"]
+        res = top1(os.path.join(outdir, "mlperf_log_accuracy.json"), reference)
+        record["accuracy"] = res
+        record["metric"] = fp32["metric"]
+        record["accuracy_line"] = imagenet_line(res)
+        log.info("%s %s %s: %s", precision, scenario, mode, record["accuracy_line"])
+    else:
+        log.info("%s %s %s: %.2f samples/s, p90 %.2f ms, %s", precision, scenario, mode, record["samples_per_s"] or 0, record["p90_latency_ms"] or 0, "VALID" if record["valid"] else record["invalid_because"])
+    write_json(run_json, record)
+    return record

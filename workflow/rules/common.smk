@@ -77,8 +77,47 @@ def dataset_inputs():
 
 
 def get_final_output():
-    return [f"results/int8_{m}.pb" for m in config["models"]]
+    return [f"results/summary_{m}.csv" for m in config["models"]]
 
 
 def preprocess_code_hash():
     return qconfig.preprocess_code_hash(os.path.join(workflow.basedir, "src/quantbench/dataset.py"))
+
+
+def artifact(wildcards):
+    """The graph a loadgen job runs: FP32 from resources/, INT8 and BF16 from results/."""
+    if wildcards.precision == "fp32":
+        return f"resources/models/{wildcards.model}.pb"
+    return f"results/{wildcards.precision}_{wildcards.model}.pb"
+
+
+def loadgen_settings(wildcards):
+    """user.conf settings of one scenario; accuracy runs only depend on the sample count."""
+    s = dict(config["loadgen"]["settings"].get(wildcards.scenario) or {})
+    if wildcards.mode == "accuracy":
+        return {k: v for k, v in s.items() if k == "performance_sample_count_override"}
+    return s
+
+
+def _per_precision(key, wildcards):
+    value = config["loadgen"][key]
+    return value.get(wildcards.precision, value.get("default")) if isinstance(value, dict) else value
+
+
+def loadgen_batch_size(wildcards):
+    return _per_precision("batch_size", wildcards)
+
+
+def loadgen_threads(wildcards):
+    return (_per_precision("intra_op_threads", wildcards), _per_precision("inter_op_threads", wildcards))
+
+
+def loadgen_runs(wildcards):
+    lg = config["loadgen"]
+    return expand(
+        "results/loadgen/{model}/{precision}/{scenario}/{mode}/run.json",
+        model=wildcards.model,
+        precision=lg["precisions"],
+        scenario=lg["scenarios"],
+        mode=lg["modes"],
+    )
