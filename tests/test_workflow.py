@@ -24,11 +24,27 @@ def test_lint_is_clean(tmp_path):
     assert "Congratulations, your workflow is in a good condition!" in p.stdout + p.stderr
 
 
-@pytest.mark.slow
-def test_real_data_int8_within_one_percent_of_fp32(tmp_path):
-    """The main job on the real MobileNetV2 contract model and all 1300 real ImageNet images."""
+SHORT_LOADGEN = {
+    "settings": {
+        "SingleStream": {"target_latency": "auto", "min_duration": 3000, "min_query_count": 64},
+        "Offline": {"target_qps": "auto", "min_duration": 3000, "min_query_count": 1},
+    }
+}
+
+
+@pytest.fixture(scope="module")
+def real_run(tmp_path_factory):
+    """A workdir for the real-data config, shared by the tests below (they run in file order)."""
     need_shared()
     cfg = real_data_config()
+    cfg["loadgen"] = SHORT_LOADGEN
+    return tmp_path_factory.mktemp("real"), cfg
+
+
+@pytest.mark.slow
+def test_real_data_int8_within_one_percent_of_fp32(real_run):
+    """The main job on the real MobileNetV2 contract model and all 1300 real ImageNet images."""
+    tmp_path, cfg = real_run
     snakemake(tmp_path, "-j2", "results/int8_mobilenet_v2_contract.pb", config=cfg, check=True)
     fp32 = json.loads((tmp_path / "results/fp32_mobilenet_v2_contract.json").read_text())
     summary = json.loads((tmp_path / "results/int8_mobilenet_v2_contract.json").read_text())
@@ -72,3 +88,40 @@ def test_embedded_default_runs_the_whole_dag(tmp_path):
     assert summary["evaluation_images"] == 100 and summary["calibration"]["images"] == 20
     assert summary["trials"][-1]["quantized_ops"] >= 53  # every Conv2D of ResNet50 (+ fused ops)
     assert dry_run_jobs(tmp_path, "results/int8_resnet50_v1.pb") == {}
+
+
+@pytest.mark.slow
+def test_real_data_summary_of_every_artifact(real_run):
+    """fp32/int8/bf16 x SingleStream/Offline x performance/accuracy through LoadGen, then the report."""
+    import csv
+
+    tmp_path, cfg = real_run
+    snakemake(tmp_path, "-j2", "results/summary_mobilenet_v2_contract.csv", config=cfg, check=True)
+    rows = list(csv.DictReader(open(tmp_path / "results/summary_mobilenet_v2_contract.csv")))
+    keys = {(r["precision"], r["scenario"], r["mode"]) for r in rows}
+    assert keys == {(p, s, m) for p in ("fp32", "int8", "bf16") for s in ("SingleStream", "Offline") for m in ("performance", "accuracy")}
+    assert len(rows) == 12
+    int8 = json.loads((tmp_path / "results/int8_mobilenet_v2_contract.json").read_text())
+    bf16 = json.loads((tmp_path / "results/bf16_mobilenet_v2_contract.json").read_text())
+    expected = {"fp32": int8["fp32"], "int8": int8["int8"], "bf16": bf16["bf16"]}
+    for r in rows:
+        if r["mode"] == "accuracy":
+            # top-1 from LoadGen's accuracy log equals the stage JSONs' top-1 on the same 1300 images
+            assert float(r["top1"]) == pytest.approx(expected[r["precision"]], abs=1e-6), r
+            assert r["valid"] == "True" and r["samples_per_s"] == ""
+        else:
+            assert float(r["samples_per_s"]) > 0 and float(r["p90_latency_ms"]) > 0
+            assert "not compliant: min_duration 3000 ms < official 600000 ms" in r["reason"]
+            assert r["valid"] == "True", r
+    assert float(next(r for r in rows if r["precision"] == "fp32" and r["mode"] == "performance")["speedup_vs_fp32"]) == 1.0
+    assert bf16["bf16_nodes"] > 0 and bf16["bf16"] >= 0.98 * bf16["fp32"]
+    for png in ("throughput", "p90_latency", "top1"):
+        assert (tmp_path / f"results/plots/mobilenet_v2_contract/{png}.png").read_bytes()[:4] == b"\x89PNG"
+    # LoadGen's own logs are where a submitter expects them
+    run = tmp_path / "results/loadgen/mobilenet_v2_contract/int8/Offline/accuracy"
+    assert {"mlperf_log_summary.txt", "mlperf_log_detail.txt", "mlperf_log_accuracy.json", "user.conf"} <= {p.name for p in run.iterdir()}
+    # the Snakemake report wraps the table and plots
+    p = snakemake(tmp_path, "--report", "report.html", "results/summary_mobilenet_v2_contract.csv", config=cfg)
+    assert p.returncode == 0, p.stderr[-3000:]
+    html = (tmp_path / "report.html").read_text(errors="ignore")
+    assert "summary_mobilenet_v2_contract.csv" in html and "throughput.png" in html

@@ -20,7 +20,13 @@ OPTIMIZER = "auto_mixed_precision_onednn_bfloat16"
 def list_env(lists):
     """{'allowlist_add': ['BiasAdd'], ...} -> {'TF_AUTO_MIXED_PRECISION_GRAPH_REWRITE_ALLOWLIST_ADD': 'BiasAdd', ...}"""
     env = {}
+    added = {}
     for key, ops in (lists or {}).items():
+        if key.endswith("_add"):
+            for op in ops or []:
+                if op in added:
+                    raise QuantbenchError(f"bf16 lists add {op} to both {added[op]} and {key}", "an op may be in only one list: fix bf16.lists in config")
+                added[op] = key
         kind, _, action = key.rpartition("_")
         if kind not in LISTS or action not in ("add", "remove"):
             raise QuantbenchError(f"bf16 list key '{key}' is not one of <{'|'.join(LISTS)}>_<add|remove>", "fix bf16.lists in config")
@@ -76,8 +82,10 @@ def convert_bf16(gd, outputs, lists=None):
     stats = {"nodes": len(out.node), "fp32_nodes": len(gd.node), "bf16_nodes": len(bf16_nodes), "casts": sum(1 for n in out.node if n.op == "Cast"), "env": env}
     if not bf16_nodes:
         raise QuantbenchError(
-            "the BF16 rewrite converted 0 nodes (oneDNN off? TF_ENABLE_ONEDNN_OPTS must be 1 when the pass runs)",
-            "run with TF_ENABLE_ONEDNN_OPTS=1 (quantbench sets it when imported before tensorflow)",
+            f"the BF16 rewrite converted 0 nodes; either oneDNN is off (TF_ENABLE_ONEDNN_OPTS must be 1 when the pass runs) "
+            f"or the op lists conflict (TensorFlow then logs 'Op lists have conflicting entries'): {env or 'default lists'}",
+            "run with TF_ENABLE_ONEDNN_OPTS=1 (quantbench sets it when imported first), and when you move an op into a "
+            "list, also remove it from its default list (e.g. allowlist_add: [Pad] with clearlist_remove: [Pad])",
         )
     return out, stats
 

@@ -196,10 +196,11 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
     perf_count = min(len(names), int(settings.pop("performance_sample_count_override", official["performance_sample_count_override"])))
     settings["performance_sample_count_override"] = perf_count
     for key in ("target_qps", "target_latency"):
-        # "auto": from the warm-up. LoadGen sizes an Offline run as target_qps x min_duration, and
-        # a run that ends before min_duration is INVALID, so aim AUTO_MARGIN above the warm-up rate.
+        # "auto": from the warm-up. LoadGen pre-generates target_qps x min_duration samples (Offline)
+        # or min_duration / target_latency queries (SingleStream), and a run that ends before
+        # min_duration is INVALID, so aim AUTO_MARGIN faster than the warm-up rate.
         if settings.get(key) == "auto":
-            settings[key] = round(AUTO_MARGIN * measured, 3) if key == "target_qps" else round(1000.0 / measured * batch, 3)
+            settings[key] = round(AUTO_MARGIN * measured, 3) if key == "target_qps" else round(1000.0 * batch / (AUTO_MARGIN * measured), 4)
     user_conf = os.path.join(outdir, "user.conf")
     with open(user_conf, "w") as f:
         f.write(user_conf_text(mlperf_model, scenario, settings))

@@ -121,3 +121,9 @@ def loadgen_runs(wildcards):
         scenario=lg["scenarios"],
         mode=lg["modes"],
     )
+
+
+def loadgen_job_threads():
+    """Cores a benchmark job claims: all of this machine's by default, so that locally no other
+    job runs beside a measurement (set loadgen.threads, or --set-threads on a cluster)."""
+    return config["loadgen"]["threads"] or os.cpu_count()

@@ -26,7 +26,7 @@ rule loadgen:
         "logs/loadgen/{model}/{precision}/{scenario}/{mode}.log",
     benchmark:
         "benchmarks/loadgen/{model}/{precision}/{scenario}/{mode}.tsv"
-    threads: workflow.cores
+    threads: loadgen_job_threads()
     resources:
         mem_mb=8000,
         runtime=60,
