@@ -167,17 +167,22 @@ def test_mlperf_option1_list_against_the_1300(shared):
         dataset.check_images_exist(names, str(shared / "imagenet-val-1300/images"), "calibration")
 
 
-def test_cache_roundtrip_and_order(tmp_path):
+def test_caches_evaluation_then_calibration_sharing_rows(tmp_path):
     imgs = tmp_path / "images"
     imgs.mkdir()
     for i, c in enumerate([(255, 0, 0), (0, 255, 0), (0, 0, 255)]):
         _jpeg(imgs / f"{i}.JPEG", color=c)
     (tmp_path / "eval.tsv").write_text("0.JPEG\t3\n1.JPEG\t4\n")
     (tmp_path / "cal.txt").write_text("2.JPEG\n1.JPEG\n")
-    n = dataset.preprocess_stage(str(tmp_path / "cal.txt"), str(tmp_path / "eval.tsv"), str(imgs), str(tmp_path / "x.npy"), str(tmp_path / "i.tsv"), log=None)
-    assert n == 3
+    assert dataset.preprocess_stage(str(tmp_path / "eval.tsv"), str(imgs), str(tmp_path / "x.npy"), str(tmp_path / "i.tsv"), log=None) == 2
     cache = dataset.Cache(str(tmp_path / "x.npy"), str(tmp_path / "i.tsv"))
-    x = cache.take(["2.JPEG", "0.JPEG"])
-    np.testing.assert_array_equal(x[1], dataset.preprocess_file(str(imgs / "0.JPEG")))
-    assert x[0][0, 0, 2] > x[0][0, 0, 0]  # blue image: B channel (RGB index 2) is the large one
+    assert cache.rows == {"0.JPEG": 0, "1.JPEG": 1}
+    np.testing.assert_array_equal(cache.take(["0.JPEG"])[0], dataset.preprocess_file(str(imgs / "0.JPEG")))
+    # 1.JPEG comes from the evaluation cache, 2.JPEG is preprocessed
+    copied = dataset.calibration_cache_stage(str(tmp_path / "cal.txt"), str(tmp_path / "x.npy"), str(tmp_path / "i.tsv"), str(imgs), str(tmp_path / "c.npy"), str(tmp_path / "ci.tsv"), log=None)
+    assert copied == (1, 1)
+    cal = np.load(tmp_path / "c.npy")
+    np.testing.assert_array_equal(cal[1], cache.take(["1.JPEG"])[0])
+    np.testing.assert_array_equal(cal[0], dataset.preprocess_file(str(imgs / "2.JPEG")))
+    assert cal[0][0, 0, 2] > cal[0][0, 0, 0]  # blue image: B channel (RGB index 2) is the large one
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]

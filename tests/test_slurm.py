@@ -16,13 +16,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO, need_shared, real_data_config, snakemake
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.slurm]
 
 CLUSTER = REPO / "tests" / "slurm" / "cluster.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
 TARGET = "results/fp32_mobilenet_v2_contract.json"
+CAL_TARGET = "results/preprocessed/calibration.npy"
 # get_model is a localrule: it runs in the Snakemake process, never through Slurm
-SLURM_RULES = {"calibration_list", "eval_list", "preprocess", "evaluate_fp32"}
+SLURM_RULES = {"calibration_list", "eval_list", "preprocess", "calibration_cache", "evaluate_fp32"}
 
 
 def _cluster(cmd):
@@ -62,7 +63,7 @@ def test_slurm_runs_the_jobs_and_matches_a_local_run(tmp_path, slurm_cluster):
     cfg = real_data_config(count=100)
     on_slurm, local = tmp_path / "slurm", tmp_path / "local"
 
-    p = snakemake(on_slurm, TARGET, "--profile", PROFILE, "--slurm-keep-successful-logs", config=cfg, check=True)
+    p = snakemake(on_slurm, TARGET, CAL_TARGET, "--profile", PROFILE, "--slurm-keep-successful-logs", config=cfg, check=True)
     out = p.stdout + p.stderr
 
     # --- the jobs went through Slurm: the plugin's submissions, as slurmctld recorded them
@@ -101,8 +102,8 @@ def test_slurm_runs_the_jobs_and_matches_a_local_run(tmp_path, slurm_cluster):
     assert "--executor slurm-jobstep" in ev_log, ev_log[-3000:]
 
     # --- the same target run locally in another workdir gives the same results
-    snakemake(local, TARGET, "-j2", config=cfg, check=True)
-    for rel in ("results/calibration/cal_list.txt", "results/dataset/eval_list.tsv", "results/preprocessed/index.tsv"):
+    snakemake(local, TARGET, CAL_TARGET, "-j2", config=cfg, check=True)
+    for rel in ("results/calibration/cal_list.txt", "results/dataset/eval_list.tsv", "results/preprocessed/index.tsv", CAL_TARGET):
         a, b = (on_slurm / rel).read_bytes(), (local / rel).read_bytes()
         assert a and a == b, rel
     s, loc = (json.loads((d / TARGET).read_text()) for d in (on_slurm, local))
@@ -115,5 +116,5 @@ def test_slurm_runs_the_jobs_and_matches_a_local_run(tmp_path, slurm_cluster):
     ).read_bytes()
     # nothing left to do on either side
     for d in (on_slurm, local):
-        n = snakemake(d, TARGET, "-n", config=cfg, check=True)
+        n = snakemake(d, TARGET, CAL_TARGET, "-n", config=cfg, check=True)
         assert "Nothing to be done" in n.stdout + n.stderr

@@ -52,7 +52,7 @@ def model_settings(config, schema, name):
     return out
 
 
-PREPROCESS_FUNCTIONS = ("load_image_bgr", "pre_process_vgg", "preprocess_file", "build_cache")
+PREPROCESS_FUNCTIONS = ("load_image_bgr", "pre_process_vgg", "preprocess_file", "build_cache", "calibration_cache_stage")
 
 
 def preprocess_code_hash(dataset_py):

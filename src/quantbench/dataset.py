@@ -250,14 +250,38 @@ def read_plain_list(path):
         return [line.rstrip("\n") for line in f if line.strip()]
 
 
-def preprocess_stage(cal_list, eval_list, image_dir, out_npy, out_index, size=224, resize_short=256, means=MEANS, log=print):
-    """Cache the union of evaluation and calibration images (evaluation order first)."""
+def preprocess_stage(eval_list, image_dir, out_npy, out_index, size=224, resize_short=256, means=MEANS, log=print):
+    """Cache the evaluation set, in evaluation order (QSL index i = row i)."""
     names, labels = read_eval_list(eval_list)
-    lab = dict(zip(names, labels))
-    seen = set(names)
-    for n in read_plain_list(cal_list):
-        if n not in seen:
-            names.append(n)
-            seen.add(n)
-    build_cache(names, image_dir, out_npy, out_index, labels={k: v for k, v in lab.items() if v >= 0}, size=size, resize_short=resize_short, means=tuple(means), log=log)
+    lab = {n: v for n, v in zip(names, labels) if v >= 0}
+    build_cache(names, image_dir, out_npy, out_index, labels=lab, size=size, resize_short=resize_short, means=tuple(means), log=log)
     return len(names)
+
+
+def calibration_cache_stage(cal_list, eval_npy, eval_index, image_dir, out_npy, out_index, size=224, resize_short=256, means=MEANS, log=print):
+    """Cache the calibration images: rows the evaluation cache already holds are copied from it
+    (the cache is shared), the others are preprocessed. Returns (copied, preprocessed)."""
+    from .io import atomic_path
+
+    names = read_plain_list(cal_list)
+    shared = Cache(eval_npy, eval_index)
+    if shared.array.shape[1:] != (size, size, 3):
+        raise QuantbenchError(f"{eval_npy} holds {shared.array.shape[1:]} images, expected {(size, size, 3)}", "rerun the preprocess rule")
+    check_images_exist([n for n in names if n not in shared.rows], image_dir, "calibration")
+    copied = 0
+    with atomic_path(out_npy) as tmp_npy:
+        arr = np.lib.format.open_memmap(tmp_npy, mode="w+", dtype=np.float32, shape=(len(names), size, size, 3))
+        for i, name in enumerate(names):
+            if name in shared.rows:
+                arr[i] = shared.array[shared.rows[name]]
+                copied += 1
+            else:
+                arr[i] = preprocess_file(os.path.join(image_dir, name), size, resize_short, means)
+        arr.flush()
+        del arr
+        with atomic_path(out_index) as tmp_idx:
+            with open(tmp_idx, "w", encoding="utf-8") as f:
+                f.writelines(f"{i}\t{name}\t-1\n" for i, name in enumerate(names))
+    if log:
+        log(f"calibration cache: {copied} of {len(names)} images from the evaluation cache, {len(names) - copied} preprocessed")
+    return copied, len(names) - copied

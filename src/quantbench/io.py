@@ -12,6 +12,12 @@ def atomic_path(path):
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
+    # a job killed with -9 leaves its temporary file behind: the rerun of that job removes it
+    prefix = "." + os.path.basename(path) + "."
+    for stale in os.listdir(directory):
+        if stale.startswith(prefix) and stale.endswith(".part"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(directory, stale))
     fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".part", dir=directory)
     os.close(fd)
     try:

@@ -174,10 +174,10 @@ def save_int8(qgd, path, inputs, outputs, sample):
     write_verified(qgd, path, inputs, outputs, sample=sample)
 
 
-def quantize_stage(model, cache_npy, cache_index, cal_list, eval_list, fp32_json, out_pb, out_json, *, inputs, outputs, argmax, label_offset, fp32_ops, trials, tolerance, seed, calibration_batch_size, eval_batch_size, embedded=False):
+def quantize_stage(model, cache_npy, cache_index, cal_npy, cal_index, eval_list, fp32_json, out_pb, out_json, *, inputs, outputs, argmax, label_offset, fp32_ops, trials, tolerance, seed, calibration_batch_size, eval_batch_size, embedded=False):
     """The `quantize` rule: write the INT8 graph and its JSON only if the criterion is met."""
     from . import synthetic
-    from .dataset import Cache, read_eval_list, read_plain_list
+    from .dataset import Cache, read_eval_list
     from .graph import load_graph_def, md5_sha256
     from .io import write_json
     from .smk import versions
@@ -188,8 +188,8 @@ def quantize_stage(model, cache_npy, cache_index, cal_list, eval_list, fp32_json
     names, labels = read_eval_list(eval_list)
     cache = Cache(cache_npy, cache_index)
     eval_images = cache.take(names)
-    cal_names = read_plain_list(cal_list)
-    cal_images = cache.take(cal_names)
+    cal = Cache(cal_npy, cal_index)
+    cal_images = np.ascontiguousarray(cal.array)
     reference = np.array(labels) if fp32["labelled"] else np.array(fp32["predictions"])
     gd = load_graph_def(model)
     trials = [{k: v for k, v in t.items() if not (k == "extra_fp32_ops" and not v)} for t in trials]

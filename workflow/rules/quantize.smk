@@ -4,7 +4,8 @@ rule quantize:
         model="resources/models/{model}.pb",
         images="results/preprocessed/images.npy",
         index="results/preprocessed/index.tsv",
-        cal_list="results/calibration/cal_list.txt",
+        cal_images="results/preprocessed/calibration.npy",
+        cal_index="results/preprocessed/calibration_index.tsv",
         eval_list="results/dataset/eval_list.tsv",
         fp32="results/fp32_{model}.json",
     output:

@@ -12,7 +12,7 @@ from quantbench import dataset, smk  # noqa: E402
 def main(s):
     p = s.params
     n = dataset.preprocess_stage(
-        s.input.cal_list, s.input.eval_list, p.image_dir, s.output.images, s.output.index,
+        s.input.eval_list, p.image_dir, s.output.images, s.output.index,
         size=p.size, resize_short=p.resize_short, means=p.means, log=logging.getLogger("quantbench.preprocess").info,
     )
     logging.getLogger("quantbench.preprocess").info("cached %d images", n)

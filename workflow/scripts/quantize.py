@@ -10,7 +10,7 @@ from quantbench import quantize, smk  # noqa: E402
 def main(s):
     i, p = s.input, s.params
     quantize.quantize_stage(
-        i.model, i.images, i.index, i.cal_list, i.eval_list, i.fp32, s.output.model, s.output.summary,
+        i.model, i.images, i.index, i.cal_images, i.cal_index, i.eval_list, i.fp32, s.output.model, s.output.summary,
         inputs=p.inputs, outputs=p.outputs, argmax=p.argmax, label_offset=p.label_offset, fp32_ops=p.fp32_ops,
         trials=p.trials, tolerance=p.tolerance, seed=p.seed, calibration_batch_size=p.calibration_batch_size,
         eval_batch_size=p.eval_batch_size, embedded=p.embedded,
