@@ -26,6 +26,9 @@ SCHEMA = qconfig.load_schema(REPO / "workflow/schemas/config.schema.yaml")
         ({"models": {"resnet50_v1": {"md5": "xyz"}}}, "'xyz' does not match"),
         ({"models": {"resnet50_v1": {"url": "https://x/y.pb"}}}, "models.resnet50_v1 must have exactly one of url, path, embedded: true (has url, embedded)"),
         ({"dataset": {"dir": "/data"}}, "dataset.dir is set but dataset.val_map is not"),
+        ({"loadgen": {"scenarios": ["Streaming"]}}, "'Streaming' is not one of ['SingleStream', 'MultiStream', 'Server', 'Offline']"),
+        ({"loadgen": {"settings": {"Offline": {"target_qps": -3}}}}, "loadgen"),
+        ({"bf16": {"lists": {"greylist_add": ["Pad"]}}}, "unknown config key 'bf16.lists.greylist_add'"),
     ],
 )
 def test_invalid_config_stops_before_any_job(tmp_path, cfg, message):

@@ -162,7 +162,7 @@ def quantize_int8(
     if best is None:
         tried = "\n    ".join(f"{e['config']} -> {e['metric']:.4f} ({e['relative_to_fp32']:.2%} of FP32)" for e in record["trials"])
         raise QuantbenchError(
-            f"no INT8 config reached {1 - tolerance:.0%} of FP32 ({fp32_metric:.4f}, threshold {threshold:.4f}); tried:\n    {tried}",
+            f"no INT8 config reached {100 * (1 - tolerance):g}% of FP32 ({fp32_metric:.4f}, threshold {threshold:.4f}); tried:\n    {tried}",
             "add trials (per_channel weights, kl activations, more extra_fp32_ops) to quantize.trials, "
             "or use a larger calibration list",
         )
