@@ -75,3 +75,9 @@ def dry_run_jobs(workdir, *args, config=None):
             break
         jobs[parts[0]] = int(parts[1])
     return jobs
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run the Slurm test last: while slurm-client is installed, every Snakemake start pays the
+    slurm plugin's `scontrol` probe (tests/slurm/cluster.sh down purges what it installed)."""
+    items.sort(key=lambda item: item.get_closest_marker("slurm") is not None)

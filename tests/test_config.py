@@ -27,7 +27,7 @@ SCHEMA = qconfig.load_schema(REPO / "workflow/schemas/config.schema.yaml")
         ({"models": {"resnet50_v1": {"url": "https://x/y.pb"}}}, "models.resnet50_v1 must have exactly one of url, path, embedded: true (has url, embedded)"),
         ({"dataset": {"dir": "/data"}}, "dataset.dir is set but dataset.val_map is not"),
         ({"loadgen": {"scenarios": ["Streaming"]}}, "'Streaming' is not one of ['SingleStream', 'MultiStream', 'Server', 'Offline']"),
-        ({"loadgen": {"settings": {"Offline": {"target_qps": -3}}}}, "loadgen"),
+        ({"loadgen": {"settings": {"Offline": {"target_qps": -3}}}}, "On instance['loadgen']['settings']['Offline']['target_qps']:\n    -3"),
         ({"bf16": {"lists": {"greylist_add": ["Pad"]}}}, "unknown config key 'bf16.lists.greylist_add'"),
     ],
 )

@@ -5,7 +5,8 @@
 #   tests/slurm/cluster.sh up     # install (if missing) slurmctld slurmd slurm-client munge,
 #                                 # write /etc/slurm/slurm.conf, start munged, slurmctld, slurmd,
 #                                 # wait until the node is idle. Running it twice is fine.
-#   tests/slurm/cluster.sh down   # stop slurmd and slurmctld (and munged, if `up` started it)
+#   tests/slurm/cluster.sh down   # stop slurmd and slurmctld (and munged, if `up` started it);
+#                                 # purge the packages if `up` installed them
 #
 # State, spool, pid and log files go to $QUANTBENCH_SLURM_DIR (default /tmp/quantbench-slurm).
 # The node is this machine: `hostname -s` on 127.0.0.1, with the CPUs slurmd detects and a
@@ -68,6 +69,8 @@ install_packages() {
     fi
     apt-get install -y -qq "${missing[@]}" >/dev/null || { ((made_policy)) && rm -f "$policy"; die "apt-get install ${missing[*]} failed"; }
     ((made_policy)) && rm -f "$policy"
+    mkdir -p "$DIR"
+    printf '%s\n' "${missing[@]}" >>"$DIR/installed-by-cluster.sh"
     return 0
 }
 
@@ -203,6 +206,16 @@ down() {
         log "stopping munged"
         munged --stop >/dev/null 2>&1 || true
         rm -f "$DIR/munged.started-by-cluster.sh"
+    fi
+    # Leave the machine as `up` found it. An installed slurm-client without a running controller
+    # costs every later `snakemake` start ~10 s: the slurm executor plugin runs
+    # `scontrol show config` (10 s timeout) when it is imported.
+    if [[ -e $DIR/installed-by-cluster.sh ]]; then
+        mapfile -t pkgs < <(sort -u "$DIR/installed-by-cluster.sh")
+        log "removing ${pkgs[*]} (installed by up)"
+        DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq "${pkgs[@]}" >/dev/null 2>&1 || log "apt-get purge failed"
+        rm -f "$DIR/installed-by-cluster.sh"
+        if [[ -f $CONF ]] && grep -qF "$MARKER" "$CONF"; then rm -f "$CONF"; fi
     fi
 }
 
