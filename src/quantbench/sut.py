@@ -172,7 +172,20 @@ def warm_up(backend, qsl_cache, rows, batch_size, iterations):
     return n * batch_size / (time.perf_counter() - t0)
 
 
-def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode, inputs, outputs, argmax, label_offset, settings, mlperf_model="resnet50", batch_size=32, intra_op=0, inter_op=0, warmup=3, server_threads=1):
+def raw_session(backend, cache_array, rows, batch, seconds):
+    """The same graph, session and batch without LoadGen, in this process, right before the test:
+    the baseline of the LoadGen/raw ratios (throughput, and batch-1 latency p90)."""
+    x = np.ascontiguousarray(cache_array[np.resize(np.asarray(rows), batch)])
+    lat = []
+    t_end = time.perf_counter() + seconds
+    while time.perf_counter() < t_end:
+        t0 = time.perf_counter()
+        backend.classes(x)
+        lat.append(time.perf_counter() - t0)
+    return {"samples_per_s": round(len(lat) * batch / sum(lat), 3), "p90_latency_ms": round(float(np.percentile(lat, 90)) * 1000, 3), "batches": len(lat)}
+
+
+def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode, inputs, outputs, argmax, label_offset, settings, mlperf_model="resnet50", batch_size=32, intra_op=0, inter_op=0, warmup=3, server_threads=1, raw_seconds=0):
     """One LoadGen test; LoadGen's own logs land in `outdir`; returns the run record."""
     import mlperf_loadgen as lg
 
@@ -191,6 +204,7 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
     backend = Backend(model, inputs, outputs, argmax, label_offset, intra_op, inter_op)
     measured = warm_up(backend, cache.array, rows, batch, warmup)
     log.info("warm-up: %.1f samples/s at batch %d", measured, batch)
+    raw = raw_session(backend, cache.array, rows, batch, raw_seconds) if raw_seconds else None
 
     settings = dict(settings)
     perf_count = min(len(names), int(settings.pop("performance_sample_count_override", official["performance_sample_count_override"])))
@@ -235,6 +249,7 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
         "intra_op_threads": intra_op,
         "inter_op_threads": inter_op,
         "warmup_samples_per_s": round(measured, 3),
+        "raw_session": raw,
         "user_conf": settings,
         "official": official,
         "effective": effective,
@@ -244,7 +259,7 @@ def run_test(model, cache_npy, cache_index, eval_list, outdir, *, scenario, mode
     }
 
 
-def loadgen_stage(model, cache_npy, cache_index, eval_list, fp32_json, outdir, run_json, *, scenario, mode, inputs, outputs, argmax, label_offset, settings, mlperf_model, batch_size, intra_op, inter_op, warmup, precision):
+def loadgen_stage(model, cache_npy, cache_index, eval_list, fp32_json, outdir, run_json, *, scenario, mode, inputs, outputs, argmax, label_offset, settings, mlperf_model, batch_size, intra_op, inter_op, warmup, precision, raw_seconds=0):
     """The `loadgen` rule: one LoadGen test, then its figures, validity and (accuracy mode) top-1."""
     from .accuracy import imagenet_line, top1
     from .dataset import read_eval_list
@@ -256,7 +271,7 @@ def loadgen_stage(model, cache_npy, cache_index, eval_list, fp32_json, outdir, r
     record = run_test(
         model, cache_npy, cache_index, eval_list, outdir, scenario=scenario, mode=mode, inputs=inputs, outputs=outputs,
         argmax=argmax, label_offset=label_offset, settings=settings, mlperf_model=mlperf_model, batch_size=batch_size,
-        intra_op=intra_op, inter_op=inter_op, warmup=warmup,
+        intra_op=intra_op, inter_op=inter_op, warmup=warmup, raw_seconds=raw_seconds,
     )
     record["precision"] = precision
     record.update(judge(outdir, record["official"]))
