@@ -57,13 +57,23 @@ def _bar(ax, labels, values, ylabel, title):
     ax.set_title(title, fontsize=10)
 
 
+def _save(plt, fig, path, note):
+    """Title the figure with `note` (if any) and write it atomically as PNG."""
+    from .io import atomic_path
+
+    if note:
+        fig.suptitle(note, fontsize=7)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+
+
 def plot(table, out_throughput, out_latency, out_top1, note=None):
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .io import atomic_path
 
     perf = [r for r in table if r["mode"] == "performance"]
     scenarios = sorted({r["scenario"] for r in perf})
@@ -72,24 +82,14 @@ def plot(table, out_throughput, out_latency, out_top1, note=None):
         for ax, sc in zip(axes[0], scenarios):
             rs = [r for r in perf if r["scenario"] == sc and r[key] is not None]
             _bar(ax, [r["precision"] for r in rs], [r[key] for r in rs], ylabel, sc)
-        if note:
-            fig.suptitle(note, fontsize=7)
-        fig.tight_layout()
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png", dpi=110)
-        plt.close(fig)
+        _save(plt, fig, path, note)
     acc = {}
     for r in table:
         if r["mode"] == "accuracy" and r["top1"] is not None:
             acc.setdefault(r["precision"], r["top1"])
     fig, ax = plt.subplots(figsize=(4.5, 3.6))
     _bar(ax, list(acc), list(acc.values()), "top-1 (LoadGen accuracy log)", "top-1 per precision")
-    if note:
-        fig.suptitle(note, fontsize=7)
-    fig.tight_layout()
-    with atomic_path(out_top1) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
+    _save(plt, fig, out_top1, note)
 
 
 def report_stage(model, run_jsons, bf16_json, out_csv, out_throughput, out_latency, out_top1):
