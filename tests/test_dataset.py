@@ -160,6 +160,12 @@ def test_calibration_names_missing_from_dataset_are_all_listed(tmp_path):
     assert not (tmp_path / "out.txt").exists()
 
 
+def test_mlperf_option2_list_format(shared):
+    names = dataset.read_name_list(str(shared / "mlperf-calibration/cal_option_2_in_val_1300.txt"))
+    assert len(names) == 14 and all(n.startswith("ILSVRC2012_val_") and n.endswith(".JPEG") for n in names)
+    dataset.check_images_exist(names, str(shared / "imagenet-val-1300/images"), "calibration")
+
+
 def test_mlperf_option1_list_against_the_1300(shared):
     names = dataset.read_name_list(str(shared / "mlperf-calibration/cal_image_list_option_1.txt"))
     assert len(names) == 500

@@ -63,14 +63,16 @@ def read_val_map(path, count=None, labelled=True):
 
 
 def read_name_list(path):
-    """Read a calibration list: one image name per line (MLPerf option 1); a second field is ignored."""
+    """Read a calibration list: one image name per line (MLPerf option 1), or `<name> <label>` (option 2)."""
     names, seen, dups = [], set(), []
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = raw.strip()
             if not line:
                 continue
-            name = line.split()[0] if not os.path.splitext(line)[1].upper().startswith(".JP") else line
+            # option 2 lines are "<name> <label>": drop a trailing integer field (names may hold spaces)
+            head, _, last = line.rpartition(" ")
+            name = head.strip() if head and last.isdigit() else line
             if name in seen:
                 dups.append(name)
                 continue

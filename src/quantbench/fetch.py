@@ -54,7 +54,6 @@ def get_model(out, url=None, path=None, embedded=False, md5=None, sha256=None, i
         if embedded:
             from . import synthetic
             from .dataset import pre_process_vgg
-            from .graph import write_verified  # noqa: F401 (verification below)
             import cv2
             import numpy as np
 

@@ -89,7 +89,8 @@ class Runner:
     def _check_input(self):
         t = self.graph.get_tensor_by_name(self.input)
         shape = t.shape
-        if t.dtype.name != "float32" or (shape.rank is not None and (shape.rank != 4 or [d for d in shape.as_list()[1:]] not in ([224, 224, 3], [None, None, 3], [None, None, None]))):
+        nhwc_ok = shape.rank is None or (shape.rank == 4 and shape.as_list()[1:] in ([224, 224, 3], [None, None, 3], [None, None, None]))
+        if t.dtype.name != "float32" or not nhwc_ok:
             raise QuantbenchError(
                 f"input tensor {self.input} is {t.dtype.name} {shape}, but the MLPerf contract is float32 [N,224,224,3] NHWC",
                 "use a graph whose input takes pre_process_vgg output (NHWC float32 224x224x3)",
