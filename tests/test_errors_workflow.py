@@ -132,3 +132,101 @@ def test_no_int8_config_meets_the_criterion_keeps_nothing(tmp_path):
     _fails(tmp_path, "results/int8_mobilenet_v2_contract.pb", cfg, "no INT8 config reached 99.99% of FP32", "'per_tensor'", "fix: add trials")
     _no_partial(tmp_path, "results/int8_mobilenet_v2_contract.pb", "results/int8_mobilenet_v2_contract.json")
     assert (tmp_path / "results/fp32_mobilenet_v2_contract.json").exists()  # finished work is kept
+
+
+def test_html_saved_as_model(small):
+    work, cfg, data = small
+    page = data / "resnet50_v1.pb"
+    page.write_text("<!DOCTYPE html><html><body>Too Many Requests</body></html>")
+    cfg["models"] = {"page": {"path": str(page)}}
+    _fails(work, "resources/models/page.pb", cfg, "is a text/HTML file", "not a TensorFlow GraphDef")
+    _no_partial(work, "resources/models/page.pb")
+
+
+def test_savedmodel_directory_as_model(small):
+    work, cfg, data = small
+    d = data / "saved_model_dir"
+    d.mkdir()
+    (d / "saved_model.pb").write_bytes(b"\x08\x01")
+    cfg["models"] = {"sm": {"path": str(d)}}
+    _fails(work, "resources/models/sm.pb", cfg, "is a SavedModel directory, not a frozen graph", "fix: freeze it first")
+    _no_partial(work, "resources/models/sm.pb")
+
+
+def test_unreachable_url_says_to_set_path(small):
+    work, cfg, _ = small
+    cfg["models"] = {"net": {"url": "http://127.0.0.1:9/resnet50_v1.pb", "md5": "7b94a2da05dd30f6c0af23a46bc08886"}}
+    _fails(work, "resources/models/net.pb", cfg, "cannot download http://127.0.0.1:9/resnet50_v1.pb", "models.<name>.path")
+    _no_partial(work, "resources/models/net.pb")
+
+
+def test_wrong_input_dtype_graph(small):
+    import tensorflow as tf
+
+    work, cfg, data = small
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.compat.v1.placeholder(tf.uint8, [None, 224, 224, 3], name="input_tensor")
+        y = tf.reduce_mean(tf.cast(x, tf.float32), axis=[1, 2])
+        tf.identity(y, name="softmax_tensor")
+        tf.argmax(y, axis=1, name="ArgMax")
+    pb = data / "uint8.pb"
+    pb.write_bytes(g.as_graph_def().SerializeToString())
+    cfg["models"] = {"u8": {"path": str(pb)}}
+    _fails(work, "results/fp32_u8.json", cfg, "input tensor input_tensor:0 is uint8", "the MLPerf contract is float32 [N,224,224,3] NHWC")
+    _no_partial(work, "results/fp32_u8.json")
+
+
+def test_empty_calibration_list(small):
+    work, cfg, data = small
+    (data / "cal.txt").write_text("\n")
+    _fails(work, "results/calibration/cal_list.txt", cfg, "cal.txt is empty")
+    _no_partial(work, "results/calibration/cal_list.txt")
+
+
+def test_duplicated_calibration_name(small):
+    work, cfg, data = small
+    first = (data / "cal.txt").read_text().split()[0]
+    (data / "cal.txt").write_text((data / "cal.txt").read_text() + first + "\n")
+    _fails(work, "results/calibration/cal_list.txt", cfg, f"names 1 image(s) more than once: {first}", "fix: remove the duplicate lines")
+    _no_partial(work, "results/calibration/cal_list.txt")
+
+
+def test_val_map_line_without_label(small):
+    work, cfg, data = small
+    lines = (data / "val_map.txt").read_text().splitlines()
+    lines[1] = lines[1].split()[0]
+    (data / "val_map.txt").write_text("\n".join(lines) + "\n")
+    _fails(work, "results/dataset/eval_list.tsv", cfg, "val_map.txt:2: expected '<file> <label>'")
+    _no_partial(work, "results/dataset/eval_list.tsv")
+
+
+def test_odd_but_valid_images_are_converted(small):
+    """Grayscale, CMYK, PNG named .JPEG, 1x1, huge, non-ASCII and space names: all go through."""
+    import numpy as np
+    from PIL import Image
+
+    work, cfg, data = small
+    src = data / "images" / (data / "val_map.txt").read_text().split()[0]
+    rgb = Image.open(src).convert("RGB")
+    odd = {
+        "gray ILSVRC.JPEG": lambda p: rgb.convert("L").save(p, "JPEG"),
+        "cmyk.JPEG": lambda p: rgb.convert("CMYK").save(p, "JPEG"),
+        "png_inside.JPEG": lambda p: rgb.save(p, "PNG"),
+        "one_pixel.JPEG": lambda p: Image.new("RGB", (1, 1), (10, 200, 30)).save(p, "JPEG"),
+        "huge.JPEG": lambda p: rgb.resize((6000, 4500)).save(p, "JPEG"),
+        "ünïcødé ж.JPEG": lambda p: rgb.save(p, "JPEG"),
+    }
+    with open(data / "val_map.txt", "a") as f:
+        for name, make in odd.items():
+            make(data / "images" / name)
+            f.write(f"{name} 7\n")
+    p = snakemake(work, "-j1", "results/preprocessed/images.npy", config=cfg)
+    assert p.returncode == 0, (p.stdout + p.stderr)[-3000:]
+    x = np.load(work / "results/preprocessed/images.npy", mmap_mode="r")
+    index = (work / "results/preprocessed/index.tsv").read_text().splitlines()
+    assert x.shape == (16, 224, 224, 3) and [line.split("\t")[1] for line in index[10:]] == list(odd)
+    gray = x[10] + np.array([123.68, 116.78, 103.94], np.float32)
+    assert np.allclose(gray[..., 0], gray[..., 1]) and np.allclose(gray[..., 1], gray[..., 2])  # grey stays grey in RGB
+    one = x[13] + np.array([123.68, 116.78, 103.94], np.float32)
+    assert np.allclose(one[100, 100], [10, 200, 30], atol=4)  # 1x1 scaled up, channel order RGB
