@@ -26,6 +26,6 @@ rule bf16:
         mem_mb=6000,
         runtime=60,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/bf16.yaml"
     script:
         "../scripts/bf16.py"

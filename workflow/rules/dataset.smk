@@ -11,7 +11,7 @@ rule embedded_dataset:
         mem_mb=1000,
         runtime=10,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/dataset.yaml"
     script:
         "../scripts/embedded_dataset.py"
 
@@ -32,7 +32,7 @@ rule calibration_list:
         mem_mb=500,
         runtime=10,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/dataset.yaml"
     script:
         "../scripts/calibration_list.py"
 
@@ -54,6 +54,6 @@ rule eval_list:
         mem_mb=500,
         runtime=10,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/dataset.yaml"
     script:
         "../scripts/eval_list.py"

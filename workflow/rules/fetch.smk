@@ -19,7 +19,7 @@ rule get_model:
         mem_mb=4000,
         runtime=30,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/fetch.yaml"
     script:
         "../scripts/get_model.py"
 
@@ -38,6 +38,6 @@ rule fetch_calibration_list:
         mem_mb=500,
         runtime=10,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/fetch.yaml"
     script:
         "../scripts/fetch_file.py"

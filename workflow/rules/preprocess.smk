@@ -21,7 +21,7 @@ rule preprocess:
         mem_mb=2000,
         runtime=60,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/preprocess.py"
 
@@ -48,6 +48,6 @@ rule calibration_cache:
         mem_mb=2000,
         runtime=30,
     conda:
-        "../../envs/quantize.yaml"
+        "../../envs/preprocess.yaml"
     script:
         "../scripts/calibration_cache.py"

@@ -39,6 +39,6 @@ rule report:
         mem_mb=1000,
         runtime=10,
     conda:
-        "../../envs/loadgen.yaml"
+        "../../envs/report.yaml"
     script:
         "../scripts/report.py"
