@@ -203,6 +203,29 @@ def test_touching_a_small_input_without_change_does_not_rerun(real_run):
 
 
 @pytest.mark.slow
+def test_code_trigger_is_the_script_mtime(real_run):
+    """Snakemake's code trigger for `script:` rules compares the script's mtime with the outputs:
+    an edit (even a comment) or a touch of workflow/scripts/report.py reruns the report only."""
+    import os
+    import time
+
+    tmp_path, cfg = real_run
+    if not (tmp_path / "results/summary_mobilenet_v2_contract.csv").exists():
+        pytest.skip("needs the completed real-data run")
+    from conftest import REPO
+
+    script = REPO / "workflow/scripts/report.py"
+    st = script.stat()
+    try:
+        now = time.time() + 5
+        os.utime(script, (now, now))
+        assert dry_run_jobs(tmp_path, "results/summary_mobilenet_v2_contract.csv", config=cfg) == {"report": 1}
+    finally:
+        os.utime(script, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert dry_run_jobs(tmp_path, "results/summary_mobilenet_v2_contract.csv", config=cfg) == {}
+
+
+@pytest.mark.slow
 def test_rerun_after_kill_9_redoes_only_the_interrupted_job(tmp_path):
     """kill -9 of Snakemake and its job mid-quantize: no partial INT8 graph at the target; a plain
     rerun redoes quantize and keeps every finished output."""
