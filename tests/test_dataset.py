@@ -192,3 +192,26 @@ def test_caches_evaluation_then_calibration_sharing_rows(tmp_path):
     np.testing.assert_array_equal(cal[0], dataset.preprocess_file(str(imgs / "2.JPEG")))
     assert cal[0][0, 0, 2] > cal[0][0, 0, 0]  # blue image: B channel (RGB index 2) is the large one
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".part")]
+
+
+def test_missing_image_folder_and_list_given_as_a_directory(tmp_path):
+    with pytest.raises(QuantbenchError, match=r"image folder .*nope does not exist"):
+        dataset.check_images_exist(["a.JPEG"], str(tmp_path / "nope"), "evaluation")
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(QuantbenchError, match=r"image folder .*/f is not a directory"):
+        dataset.check_images_exist(["a.JPEG"], str(tmp_path / "f"), "evaluation")
+    with pytest.raises(QuantbenchError, match=r"dataset list .* is not a file"):
+        dataset.read_val_map(str(tmp_path))
+    with pytest.raises(QuantbenchError, match=r"calibration list .* is not a file"):
+        dataset.read_name_list(str(tmp_path))
+
+
+def test_outputs_get_ordinary_file_modes(tmp_path):
+    from quantbench.io import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "x.txt", "hi")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "x.txt").stat().st_mode & 0o777 == 0o644

@@ -50,6 +50,8 @@ def test_first_passing_trial_wins_and_graph_is_int8(fp32, tmp_path):
     out = tmp_path / "int8.pb"
     quantize.save_int8(qgd, str(out), "input_tensor", OUTS, sample=ev[:1])
     assert out.exists()
+    # INC's scratch files (nc_workspace/, requant_min_max.log, ...) stay out of the working directory
+    assert not {"nc_workspace", "requant_min_max.log", "fp32_logged_graph.pb"} & set(os.listdir("."))
 
 
 def test_no_config_meets_the_criterion_fails_and_lists_trials(fp32):

@@ -18,8 +18,8 @@ def read_val_map(path, count=None, labelled=True):
 
     labelled=False reads a plain file list (one name per line, label None).
     """
-    if not os.path.exists(path):
-        raise QuantbenchError(f"dataset list {path} does not exist", "set dataset.val_map to an existing file")
+    if not os.path.isfile(path):
+        raise QuantbenchError(f"dataset list {path} {'is not a file' if os.path.exists(path) else 'does not exist'}", "set dataset.val_map to an existing file")
     entries = []
     seen = {}
     with open(path, encoding="utf-8") as f:
@@ -65,6 +65,8 @@ def read_val_map(path, count=None, labelled=True):
 def read_name_list(path):
     """Read a calibration list: one image name per line (MLPerf option 1), or `<name> <label>` (option 2)."""
     names, seen, dups = [], set(), []
+    if not os.path.isfile(path):
+        raise QuantbenchError(f"calibration list {path} {'is not a file' if os.path.exists(path) else 'does not exist'}", "set calibration.list to a file with one image name per line")
     with open(path, encoding="utf-8") as f:
         for raw in f:
             line = raw.strip()
@@ -89,6 +91,11 @@ def read_name_list(path):
 
 
 def check_images_exist(names, image_dir, what):
+    if not os.path.isdir(image_dir):
+        raise QuantbenchError(
+            f"image folder {image_dir} {'is not a directory' if os.path.exists(image_dir) else 'does not exist'}",
+            "set dataset.dir to the folder of ImageNet validation images",
+        )
     missing = [n for n in names if not os.path.isfile(os.path.join(image_dir, n))]
     if missing:
         shown = "\n    ".join(missing)

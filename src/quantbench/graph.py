@@ -45,7 +45,8 @@ def load_graph_def(path, display=None):
     except Exception as e:  # google.protobuf.message.DecodeError
         raise QuantbenchError(
             f"{shown} ({len(data)} bytes) is not a valid frozen GraphDef: {e}; the file is probably truncated or not a .pb",
-            "delete it and fetch the model again (its checksum is checked), or set the model's path: to a good copy",
+            "if it came from a download, delete it and fetch it again (its checksum is checked); "
+            "otherwise point the model's path: in config at the frozen .pb",
         ) from None
     if not gd.node:
         raise QuantbenchError(f"{shown} parses as an empty GraphDef ({len(data)} bytes)", "use the frozen .pb of the model")

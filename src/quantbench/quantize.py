@@ -7,8 +7,10 @@ job fails and nothing is written at the target path.
 """
 
 import json
-import os
 import logging
+import os
+import shutil
+import tempfile
 import time
 
 import numpy as np
@@ -115,11 +117,25 @@ def quantize_int8(
     import tensorflow as tf
 
     inc = _import_inc()
-    Model, quantize_model = inc.Model, inc.quantize_model
 
     batch, iterations = calibration_batching(len(cal_images), calibration_batch_size)
     threshold = (1.0 - tolerance) * fp32_metric
     record = {"calibration": {"images": len(cal_images), "batch_size": batch, "iterations": iterations}, "trials": []}
+    best = None
+    # INC writes its workspace and calibration dumps (nc_workspace/, requant_min_max.log,
+    # fp32_logged_graph.pb) into the current directory: keep them out of the user's workdir
+    workdir = os.getcwd()
+    scratch = tempfile.mkdtemp(prefix="quantbench-inc-")
+    os.chdir(scratch)
+    try:
+        return _trials(inc, tf, fp32_gd, cal_images, eval_images, reference, inputs, outputs, label_offset, fp32_metric, trials, fp32_ops, tolerance, batch, iterations, argmax, eval_batch_size, seed, threshold, record)
+    finally:
+        os.chdir(workdir)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _trials(inc, tf, fp32_gd, cal_images, eval_images, reference, inputs, outputs, label_offset, fp32_metric, trials, fp32_ops, tolerance, batch, iterations, argmax, eval_batch_size, seed, threshold, record):
+    Model, quantize_model = inc.Model, inc.quantize_model
     best = None
     for i, trial in enumerate(trials):
         t0 = time.time()
