@@ -12,15 +12,15 @@ from quantbench.errors import QuantbenchError  # noqa: E402
 SCHEMA = os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml")
 
 
-def _validate_config():
+def _validate_config(schema):
     try:
-        qconfig.check_unknown_keys(config, qconfig.load_schema(SCHEMA))
+        qconfig.check_unknown_keys(config, schema)
     except QuantbenchError as e:
         raise WorkflowError(f"invalid config: {e}")
     validate(config, SCHEMA, set_default=True)
     for name in config["models"]:
         try:
-            qconfig.model_settings(config, qconfig.load_schema(SCHEMA), name)
+            qconfig.model_settings(config, schema, name)
         except QuantbenchError as e:
             raise WorkflowError(f"invalid config: {e}")
     ds = config["dataset"]
@@ -38,8 +38,8 @@ def _validate_config():
         )
 
 
-_validate_config()
 _SCHEMA = qconfig.load_schema(SCHEMA)
+_validate_config(_SCHEMA)
 
 def model_cfg(model):
     return qconfig.model_settings(config, _SCHEMA, model)
