@@ -99,7 +99,7 @@ def bf16_stage(model, cache_npy, cache_index, eval_list, fp32_json, out_pb, out_
 
     from . import synthetic
     from .dataset import Cache, read_eval_list
-    from .evaluate import predict
+    from .evaluate import predict, top1
     from .graph import load_graph_def, md5_sha256, write_verified
     from .io import write_json
     from .smk import versions
@@ -113,7 +113,7 @@ def bf16_stage(model, cache_npy, cache_index, eval_list, fp32_json, out_pb, out_
     t_rewrite = time.time() - t0
     preds = predict(gd, images, inputs, outputs, argmax, label_offset, eval_batch_size)
     reference = np.array(labels) if fp32["labelled"] else np.array(fp32["predictions"])
-    metric = float(np.mean(preds == reference))
+    metric = top1(preds, reference)
     write_verified(gd, out_pb, inputs, outputs, sample=images[:1])
     native = cpu_has_native_bf16()
     summary = {

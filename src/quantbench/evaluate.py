@@ -15,6 +15,14 @@ def metric_name(labelled):
     return "top1" if labelled else "top1_agreement_with_fp32"
 
 
+def top1(preds, labels):
+    """Fraction of equal entries (labels may be FP32 predictions for an agreement metric)."""
+    preds, labels = np.asarray(preds), np.asarray(labels)
+    if preds.shape != labels.shape:
+        raise ValueError(f"{preds.shape} predictions vs {labels.shape} labels")
+    return float(np.mean(preds == labels))
+
+
 def predict(gd, images, inputs, outputs, argmax, label_offset, batch_size=50):
     r = Runner(gd, inputs, outputs)
     try:
@@ -33,13 +41,13 @@ def evaluate_fp32(model, cache_npy, cache_index, eval_list, inputs, outputs, arg
     preds = predict(gd, images, inputs, outputs, argmax, label_offset, batch_size)
     secs = time.time() - t0
     if labelled:
-        top1 = float(np.mean(preds == np.array(labels)))
+        value = top1(preds, labels)
     else:
-        top1 = 1.0  # agreement of FP32 with itself
-    log.info("FP32 %s = %.4f on %d images (%.1f s, %.1f img/s)", metric_name(labelled), top1, len(names), secs, len(names) / secs)
+        value = 1.0  # agreement of FP32 with itself
+    log.info("FP32 %s = %.4f on %d images (%.1f s, %.1f img/s)", metric_name(labelled), value, len(names), secs, len(names) / secs)
     return {
         "metric": metric_name(labelled),
-        "value": round(top1, 6),
+        "value": round(value, 6),
         "images": len(names),
         "labelled": labelled,
         "seconds": round(secs, 1),

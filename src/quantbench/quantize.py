@@ -16,7 +16,8 @@ import time
 import numpy as np
 
 from .errors import QuantbenchError
-from .graph import Runner, write_verified
+from .evaluate import predict, top1
+from .graph import write_verified
 
 log = logging.getLogger("quantbench.quantize")
 
@@ -85,14 +86,6 @@ def make_config(trial, fp32_ops):
     return cfg
 
 
-def top1(preds, labels):
-    """Fraction of equal entries (labels may be FP32 predictions for an agreement metric)."""
-    preds, labels = np.asarray(preds), np.asarray(labels)
-    if preds.shape != labels.shape:
-        raise ValueError(f"{preds.shape} predictions vs {labels.shape} labels")
-    return float(np.mean(preds == labels))
-
-
 def quantize_int8(
     fp32_gd,
     cal_images,
@@ -148,9 +141,7 @@ def _trials(inc, tf, fp32_gd, cal_images, eval_images, reference, inputs, output
         q = quantize_model(model, cfg, calib_dataloader=CalibrationLoader(cal_images, batch), calib_iteration=iterations)
         qgd = q.graph_def
         t_quant = time.time() - t0
-        runner = Runner(qgd, inputs, outputs)
-        preds = runner.predict(eval_images, argmax=argmax, batch_size=eval_batch_size) + label_offset
-        runner.close()
+        preds = predict(qgd, eval_images, inputs, outputs, argmax, label_offset, eval_batch_size)
         tf.compat.v1.reset_default_graph()
         metric = top1(preds, reference)
         n_quant = sum(1 for n in qgd.node if n.op.startswith("_Quantized") or n.op.startswith("Quantized"))

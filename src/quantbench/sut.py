@@ -5,7 +5,6 @@ One LoadGen test per process: a second `TestSettings.FromConfig` in one process 
 built-in mlperf.conf settings, so the official values are read in a child process.
 """
 
-import array
 import json
 import logging
 import os
@@ -158,11 +157,14 @@ class SUT:
                 self.queue.put(None)
 
 
+def sample_batch(cache_array, rows, batch):
+    """A contiguous batch of `batch` cached images (rows repeated if there are fewer)."""
+    return np.ascontiguousarray(cache_array[np.resize(np.asarray(rows), batch)])
+
+
 def warm_up(backend, qsl_cache, rows, batch_size, iterations):
     """Run a few batches (creates oneDNN primitives); return measured samples/s of the last ones."""
-    x = np.ascontiguousarray(qsl_cache[np.asarray(rows[:batch_size])])
-    if len(x) < batch_size:
-        x = np.concatenate([x] * (batch_size // max(1, len(x)) + 1))[:batch_size]
+    x = sample_batch(qsl_cache, rows, batch_size)
     backend.classes(x)
     backend.classes(x)
     t0 = time.perf_counter()
@@ -175,7 +177,7 @@ def warm_up(backend, qsl_cache, rows, batch_size, iterations):
 def raw_session(backend, cache_array, rows, batch, seconds):
     """The same graph, session and batch without LoadGen, in this process, right before the test:
     the baseline of the LoadGen/raw ratios (throughput, and batch-1 latency p90)."""
-    x = np.ascontiguousarray(cache_array[np.resize(np.asarray(rows), batch)])
+    x = sample_batch(cache_array, rows, batch)
     lat = []
     t_end = time.perf_counter() + seconds
     while time.perf_counter() < t_end:
